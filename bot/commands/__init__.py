@@ -1,0 +1,1 @@
+"""The ``bokvar`` subcommands, one module each; every module offers ``register(subparsers)``."""
