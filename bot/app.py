@@ -7,6 +7,9 @@ status page, so an operator can see that the process is up and which database it
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from html import escape
 
 from sqlalchemy import func, select, text
@@ -17,11 +20,37 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
+from bot.channels.base import ChannelError
+from bot.channels.registry import Channels, build_channels
 from bot.settings import Settings
+from bot.webhooks import Clock, utc_now, webhook_routes
 from storage.models import Case, Tenant
 
+log = logging.getLogger("bokvar.app")
 
-def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Starlette:
+
+def create_app(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    channels: Channels | None = None,
+    clock: Clock = utc_now,
+) -> Starlette:
+    channels = channels or build_channels(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        telegram = channels.telegram
+        if telegram is not None:
+            try:
+                await telegram.start()
+            except ChannelError as error:
+                log.error("Telegram is unavailable: %s", error)
+        try:
+            yield
+        finally:
+            if telegram is not None:
+                await telegram.stop()
+
     async def health(_request: Request) -> JSONResponse:
         try:
             with sessions() as session:
@@ -42,4 +71,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Starlette
 <p>Channels: {escape(channels)}.</p></main></body></html>"""
         return HTMLResponse(body)
 
-    return Starlette(routes=[Route("/", status), Route("/healthz", health)])
+    routes = [Route("/", status), Route("/healthz", health), *webhook_routes(channels, sessions, clock)]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.channels = channels
+    return app

@@ -7,10 +7,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.commands import db, imports, serve, users
+from bot.commands import db, imports, serve, telegram, users
 from bot.commands.runtime import CommandError
+from bot.log_privacy import quiet_chatty_loggers
 
-COMMANDS = (serve, db, imports, users)
+COMMANDS = (serve, db, imports, users, telegram)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    quiet_chatty_loggers()
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

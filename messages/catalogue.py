@@ -173,6 +173,8 @@ _SPECS: tuple[TemplateSpec, ...] = (
     _spec("opted_in", "Confirms START: messages are on again."),
     _spec("telegram_invitation", "Invites the tenant to chat on Telegram with a one-time deep link.",
           "landlord", "link"),
+    _spec("telegram_linked", "Confirms on Telegram that the chat is now linked to the tenant's home."),
+    _spec("telegram_link_refused", "Answers /start with an expired, used or unknown code: ask for a new link."),
 )
 
 _BY_KEY: Mapping[str, TemplateSpec] = MappingProxyType({s.key: s for s in _SPECS})

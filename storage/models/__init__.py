@@ -23,7 +23,7 @@ from storage.models.enums import (
     TaskStatus,
 )
 from storage.models.meetings import Meeting, MeetingSlot
-from storage.models.messaging import ConversationState, InboundReceipt, Message, OutboxItem
+from storage.models.messaging import ConversationState, DeliveryEvent, InboundReceipt, Message, OutboxItem
 from storage.models.people import ContactPoint, Municipality, TelegramLinkCode, Tenant
 from storage.models.staff import AuditEntry, StaffUser
 from storage.models.tasks import Task, TaskNote
@@ -43,6 +43,7 @@ __all__ = [
     "ConsentStatus",
     "ContactPoint",
     "ConversationState",
+    "DeliveryEvent",
     "Direction",
     "HouseholdType",
     "InboundReceipt",

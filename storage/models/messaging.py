@@ -121,3 +121,24 @@ class ConversationState(Base):
     expires_at: Mapped[datetime | None]
     last_inbound_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class DeliveryEvent(Base):
+    """Every delivery status a provider reported, kept as history and applied to its message.
+
+    Status callbacks can arrive before the dispatcher has recorded the provider id of the message
+    (the provider is fast, our commit is later). Such an event is kept with ``applied`` false and
+    applied when the id is recorded, so no status is lost. ``(channel, provider_id, status)`` is
+    unique: a repeated callback is a no-op.
+    """
+
+    __tablename__ = "delivery_events"
+    __table_args__ = (UniqueConstraint("channel", "provider_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[MessageStatus] = mapped_column(enum_column(MessageStatus, "message_status"))
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(default=utc_now)
+    applied: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,34 @@
+"""The simulator channel: the default when no provider is configured.
+
+Sending "delivers" at once and returns an id; the text itself is stored by the dispatcher as an
+outbound message like on any channel, which is what the console's simulator page shows to whoever
+plays the tenant. A simulated reply goes through :func:`bot.inbound.receive`, exactly like an SMS.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.channels.base import Button, Inbound, SentMessage
+from bot.inbound import Received, receive
+from storage.models import Channel as ChannelName
+from storage.models import MessageStatus
+
+
+class SimulatorChannel:
+    name = ChannelName.SIMULATOR
+
+    async def send(self, to: str, text: str, buttons: tuple[Button, ...] = ()) -> SentMessage:
+        return SentMessage(provider_id=f"sim-{uuid.uuid4().hex}", status=MessageStatus.DELIVERED)
+
+
+def simulate_reply(session: Session, address: str, text: str, now: datetime, payload: str | None = None) -> Received:
+    """A tenant's reply typed into the simulator, taken through the same inbound path as real ones."""
+    inbound = Inbound(
+        channel=ChannelName.SIMULATOR, address=address, text=text, payload=payload,
+        provider_id=f"sim-in-{uuid.uuid4().hex}", received_at=now,
+    )
+    return receive(session, inbound, now)
