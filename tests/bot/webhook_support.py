@@ -16,16 +16,18 @@ TELEGRAM_SECRET = "webhook-secret_42"
 
 
 def provider_settings(database_url: str, twilio_api_url: str | None = None, telegram_api_url: str | None = None,
-                      public_url: str = PUBLIC_URL) -> Settings:
+                      public_url: str = PUBLIC_URL, telegram: bool = True) -> Settings:
+    """Settings with both providers on. Telegram is only switched on when asked, and a test that
+    starts the app's lifespan must give ``telegram_api_url`` (a fake server): no network here."""
     environ = {
         "BOKVAR_DATABASE_URL": database_url,
         "BOKVAR_PUBLIC_URL": public_url,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": "+46766861004",
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
     }
+    if telegram:
+        environ.update({"TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET})
     if twilio_api_url:
         environ["BOKVAR_TWILIO_API_URL"] = twilio_api_url
     if telegram_api_url:
