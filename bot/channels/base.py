@@ -78,11 +78,19 @@ class ChannelError(Exception):
 
 
 class TransientError(ChannelError):
-    """Try again later (rate limit, provider outage, timeout)."""
+    """Try again later (rate limit, provider outage, timeout).
 
-    def __init__(self, message: str, *, code: str | None = None, retry_after: float | None = None) -> None:
+    ``maybe_sent`` is true when the provider may have accepted the message before the failure (a
+    5xx answer or a timeout after the request went out): such a message must be looked up at the
+    provider, not re-sent blindly.
+    """
+
+    def __init__(
+        self, message: str, *, code: str | None = None, retry_after: float | None = None, maybe_sent: bool = False
+    ) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
 
 
 class PermanentAddressError(ChannelError):

@@ -13,7 +13,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.channels.base import (
     Button,
@@ -55,6 +55,8 @@ def classify(error: TelegramError) -> ChannelError:
         if any(hint in text.lower() for hint in UNREACHABLE_CHAT_HINTS):
             return PermanentAddressError(f"Telegram: {text}", code="400")
         return ChannelError(f"Telegram refused the message: {text}", code="400")
+    if isinstance(error, TimedOut):
+        return TransientError("Telegram did not answer in time", maybe_sent=True)
     if isinstance(error, NetworkError):
         return TransientError(f"Telegram could not be reached: {type(error).__name__}")
     return TransientError(f"Telegram error: {type(error).__name__}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -109,8 +110,10 @@ def classify(error: TwilioRestException, retry_after: float | None = None) -> Ex
         return PermanentAddressError(message, code=code, opted_out=True)
     if code in PERMANENT_ADDRESS_CODES:
         return PermanentAddressError(message, code=code)
-    if error.status == 429 or error.status >= 500:
+    if error.status == 429:
         return TransientError(message, code=code, retry_after=retry_after)
+    if error.status >= 500:
+        return TransientError(message, code=code, retry_after=retry_after, maybe_sent=True)
     if error.status in (401, 403) or code in CONFIGURATION_CODES:
         return ConfigurationError(message, code=code)
     return PermanentAddressError(message, code=code)
@@ -144,7 +147,7 @@ class TwilioSmsChannel:
         except TwilioRestException as error:
             raise classify(error, self.http_client.retry_after()) from None
         except (TwilioException, OSError) as error:
-            raise TransientError(f"Twilio could not be reached: {type(error).__name__}") from None
+            raise TransientError(f"Twilio could not be reached: {type(error).__name__}", maybe_sent=True) from None
         segments = int(message.num_segments) if message.num_segments else None
         status = _STATUSES.get(str(message.status), MessageStatus.QUEUED)
         return SentMessage(provider_id=str(message.sid), status=status, segments=segments)
@@ -152,6 +155,25 @@ class TwilioSmsChannel:
     async def send(self, to: str, text: str, buttons: tuple[Button, ...] = ()) -> SentMessage:
         """Buttons are ignored: SMS menus carry their numbers in the text itself."""
         return await asyncio.to_thread(self.send_sync, to, text)
+
+    def find_sent(self, to: str, text: str, since: datetime) -> SentMessage | None:
+        """Look for a message we may have sent (to ``to``, this exact text, created since ``since``).
+
+        Used before re-sending after an ambiguous failure or a crash: Twilio keeps every accepted
+        message, so "not found" means it was not accepted and sending again cannot double it.
+        """
+        try:
+            candidates = self.client.messages.list(to=to, date_sent_after=since - timedelta(minutes=5), limit=50)
+        except TwilioRestException as error:
+            raise classify(error, self.http_client.retry_after()) from None
+        except (TwilioException, OSError) as error:
+            raise TransientError(f"Twilio could not be reached: {type(error).__name__}") from None
+        for message in candidates:
+            created = message.date_created
+            if message.body == text and (created is None or created >= since - timedelta(minutes=5)):
+                status = _STATUSES.get(str(message.status), MessageStatus.QUEUED)
+                return SentMessage(provider_id=str(message.sid), status=status)
+        return None
 
     def lookup_status(self, provider_id: str) -> MessageStatus | None:
         """Ask Twilio what became of a message (reconciling a send interrupted by a crash)."""
