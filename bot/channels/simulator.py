@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.channels.base import Button, Inbound, SentMessage
 from bot.inbound import Received, receive
 from storage.models import Channel as ChannelName
-from storage.models import MessageStatus
+from storage.models import ContactPoint, MessageStatus, Tenant
 
 
 class SimulatorChannel:
@@ -32,3 +32,24 @@ def simulate_reply(session: Session, address: str, text: str, now: datetime, pay
         provider_id=f"sim-in-{uuid.uuid4().hex}", received_at=now,
     )
     return receive(session, inbound, now)
+
+
+def simulator_address(session: Session, tenant: Tenant) -> str:
+    """The tenant's address on the simulator channel, created on first use.
+
+    The simulator plays the tenant's phone: it reuses the tenant's SMS number when there is one, so
+    what staff see in the console looks like the real conversation would.
+    """
+    for point in tenant.contact_points:
+        if point.channel is ChannelName.SIMULATOR:
+            return point.address
+    sms = next((p.address for p in tenant.contact_points if p.channel is ChannelName.SMS), None)
+    address = sms or f"sim:{tenant.external_ref}"
+    session.add(ContactPoint(tenant=tenant, channel=ChannelName.SIMULATOR, address=address, priority=90, verified=True))
+    session.flush()
+    return address
+
+
+def reply_as_tenant(session: Session, tenant: Tenant, text: str, now: datetime) -> Received:
+    """What the console's simulator page calls: store the reply exactly as a real SMS would be."""
+    return simulate_reply(session, simulator_address(session, tenant), text, now)

@@ -17,9 +17,11 @@ log = logging.getLogger("bokvar")
 def serve_command(args: argparse.Namespace) -> int:
     context = runtime()
     if args.demo:
-        summary = create_demo_database()
+        summary, accounts = create_demo_database()
         context = Runtime(demo_settings(context.settings))
         print(f"demo database {DEMO_DATABASE} created ({summary})")
+        for account in accounts:
+            print(f"  {account.role.value:<6} {account.email}  password: {account.password}")
     if context.settings.database_url.get_backend_name() == "sqlite":
         context.upgrade_database()  # embedded default: one process owns the file
     else:
