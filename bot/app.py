@@ -1,8 +1,10 @@
 """The ASGI app that ``bokvar serve`` runs.
 
 This is the composition root: later parts mount their routes here (webhooks, the staff console and
-simulator) and start the scheduler in the lifespan. Until then it serves a health check and a
-status page, so an operator can see that the process is up and which database it uses.
+simulator) and start the scheduler in the lifespan. It serves a health check and a status page, so
+an operator can see that the process is up and which database it uses, with a link to the staff
+console, mounted at ``/console`` as an app of its own (its session cookie and security headers
+stay off the provider webhooks).
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from bot.channels.base import ChannelError
 from bot.channels.registry import Channels, build_channels
 from bot.settings import Settings
 from bot.webhooks import Clock, utc_now, webhook_routes
+from staff.web import PREFIX as CONSOLE_PREFIX
+from staff.web import create_console
 from storage.models import Case, Tenant
 
 log = logging.getLogger("bokvar.app")
@@ -68,10 +72,16 @@ def create_app(
         body = f"""<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>Bokvar</title></head>
 <body><main><h1>Bokvar</h1>
 <p>Bokvar is running: {tenants} tenants, {open_cases or 0} open cases ({backend} database).</p>
-<p>Channels: {escape(channels)}.</p></main></body></html>"""
+<p>Channels: {escape(channels)}.</p>
+<p><a href="{CONSOLE_PREFIX}/">Open the staff console</a></p></main></body></html>"""
         return HTMLResponse(body)
 
-    routes = [Route("/", status), Route("/healthz", health), *webhook_routes(channels, sessions, clock)]
+    routes = [
+        Route("/", status),
+        Route("/healthz", health),
+        *webhook_routes(channels, sessions, clock),
+        Mount(CONSOLE_PREFIX, app=create_console(settings, sessions, clock)),
+    ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.channels = channels
     return app
