@@ -7,11 +7,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.commands import db, imports, serve, telegram, users
+from bot.commands import db, imports, plan, serve, telegram, understand, users
 from bot.commands.runtime import CommandError
 from bot.log_privacy import quiet_chatty_loggers
 
-COMMANDS = (serve, db, imports, users, telegram)
+COMMANDS = (serve, db, imports, users, telegram, plan, understand)
 
 
 def build_parser() -> argparse.ArgumentParser:
