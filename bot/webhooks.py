@@ -29,6 +29,7 @@ from bot.channels.base import ForgedRequest, Inbound, StatusUpdate
 from bot.channels.registry import Channels
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH
 from bot.channels.twilio_sms import INBOUND_PATH, STATUS_PATH
+from bot.conversation import handle_safely
 from bot.delivery import record_status
 from bot.inbound import Received, receive
 from messages.catalogue import languages as catalogue_languages
@@ -49,11 +50,16 @@ def _forbidden() -> PlainTextResponse:
 
 
 def store_inbound(sessions: sessionmaker[Session], inbound: Inbound, now: datetime) -> Received:
+    """Store the message (committed first: what a tenant wrote is never lost), then let the
+    dialogue act on it in a transaction of its own."""
     try:
         with transaction(sessions) as session:
-            return receive(session, inbound, now)
+            received = receive(session, inbound, now)
     except IntegrityError:
         return Received(None, duplicate=True)  # a concurrent delivery of the same message won
+    if received.message_id is not None:
+        handle_safely(sessions, received.message_id, lambda: now)
+    return received
 
 
 def store_status(sessions: sessionmaker[Session], update: StatusUpdate, now: datetime) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.channels.base import Button, Inbound, SentMessage
+from bot.conversation import process_in_savepoint
 from bot.inbound import Received, receive
 from storage.models import Channel as ChannelName
 from storage.models import ContactPoint, MessageStatus, Tenant
@@ -51,5 +52,9 @@ def simulator_address(session: Session, tenant: Tenant) -> str:
 
 
 def reply_as_tenant(session: Session, tenant: Tenant, text: str, now: datetime) -> Received:
-    """What the console's simulator page calls: store the reply exactly as a real SMS would be."""
-    return simulate_reply(session, simulator_address(session, tenant), text, now)
+    """What the console's simulator page calls: store the reply as a real SMS would be, then let the
+    dialogue act on it, as the webhooks do after storing."""
+    received = simulate_reply(session, simulator_address(session, tenant), text, now)
+    if received.message_id is not None:
+        process_in_savepoint(session, received.message_id, now)
+    return received

@@ -45,6 +45,9 @@ class Message(Base):
     segments: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     status_updated_at: Mapped[datetime | None]
+    handled_at: Mapped[datetime | None] = mapped_column(
+        comment="inbound only: when the dialogue acted on it (set once, so a repeat changes nothing)"
+    )
 
     tenant: Mapped[Tenant | None] = relationship()
     contact_point: Mapped[ContactPoint | None] = relationship()

@@ -1,0 +1,113 @@
+"""The host of the dialogue: read one stored inbound message, ask the pure core, apply its events.
+
+:func:`process_inbound` runs in **one** transaction per inbound message: it looks up the facts the
+dialogue needs (:mod:`bot.conversation_facts`), calls :func:`bot.dialogue.handle`, applies every
+event with one small handler each (:mod:`bot.conversation_events`) and stores the next state. The
+message is marked handled in the same transaction, so a repeat (a retried webhook, two workers, a
+crash before commit) changes nothing. Replies are queued in the outbox, never sent from here.
+
+If the dialogue or a handler fails, the transaction rolls back and :func:`handle_safely` opens a
+``reply_needed`` task in a fresh one: what the tenant wrote is already stored, and a person sees
+it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.conversation_events import apply_events
+from bot.conversation_facts import current_state, gather_facts, store_state
+from bot.dialogue import Outcome, handle
+from storage.database import transaction
+from storage.models import Direction, Message, Task, TaskKind, Tenant
+
+log = logging.getLogger("bokvar.conversation")
+
+FAILED_PRIORITY = 15
+"""A reply the bot failed to act on goes near the top: the tenant is waiting for an answer."""
+
+
+def process_inbound(session: Session, message_id: int, now: datetime) -> Outcome | None:
+    """Act on inbound message ``message_id`` once; None when there is nothing (more) to do.
+
+    Nothing to do: the message is unknown, outbound, already handled, or from an address that
+    belongs to no tenant (the inbound path already made a task for that).
+    """
+    message = session.scalar(select(Message).where(Message.id == message_id).with_for_update())
+    if message is None or message.direction is not Direction.INBOUND or message.handled_at is not None:
+        return None
+    message.handled_at = now
+    if message.tenant_id is None:
+        return None
+    tenant = session.get(Tenant, message.tenant_id)
+    assert tenant is not None
+    state = current_state(session, tenant, now)
+    facts = gather_facts(session, tenant, message, state, now)
+    outcome = handle(state, message.payload or message.body, facts, now)
+    apply_events(session, tenant, message, facts, outcome.events, now)
+    store_state(session, tenant, facts, outcome.next_state, now)
+    session.flush()
+    return outcome
+
+
+def _open_failure_task(session: Session, message: Message, now: datetime) -> None:
+    message.handled_at = now
+    session.add(
+        Task(
+            kind=TaskKind.REPLY_NEEDED, priority=FAILED_PRIORITY, tenant_id=message.tenant_id,
+            case_id=message.case_id, message_id=message.id, due_at=now, created_at=now,
+            dedupe_key=f"dialogue-failed:{message.id}",
+            summary="The bot could not act on this reply; please read it and answer the tenant.",
+        )
+    )
+
+
+def process_in_savepoint(session: Session, message_id: int, now: datetime) -> Outcome | None:
+    """:func:`process_inbound` inside the caller's transaction (the simulator stores and handles in
+    one); a failure rolls back only the dialogue's part and becomes a task."""
+    try:
+        with session.begin_nested():
+            return process_inbound(session, message_id, now)
+    except Exception:  # noqa: BLE001 - the stored reply must reach a person whatever failed
+        log.exception("the dialogue failed on inbound message %s; a task is opened", message_id)
+        message = session.get(Message, message_id)
+        if message is not None and message.handled_at is None:
+            _open_failure_task(session, message, now)
+        return None
+
+
+def handle_safely(sessions: sessionmaker[Session], message_id: int, clock: Callable[[], datetime]) -> Outcome | None:
+    """:func:`process_inbound` in its own transaction; a failure becomes a task, never a lost reply."""
+    try:
+        with transaction(sessions) as session:
+            return process_inbound(session, message_id, clock())
+    except Exception:  # noqa: BLE001 - any bug must still leave the tenant's words with a person
+        log.exception("the dialogue failed on inbound message %s; a task is opened", message_id)
+        with transaction(sessions) as session:
+            message = session.get(Message, message_id)
+            if message is None or message.handled_at is not None:
+                return None
+            _open_failure_task(session, message, clock())
+        return None
+
+
+def process_unhandled(sessions: sessionmaker[Session], clock: Callable[[], datetime], limit: int = 200) -> int:
+    """Handle inbound messages that were stored but not yet acted on (e.g. a crash in between).
+
+    Run by the scheduler's jobs; returns how many messages it looked at.
+    """
+    with sessions() as session:
+        ids = session.scalars(
+            select(Message.id)
+            .where(Message.direction == Direction.INBOUND, Message.handled_at.is_(None))
+            .order_by(Message.id)
+            .limit(limit)
+        ).all()
+    for message_id in ids:
+        handle_safely(sessions, message_id, clock)
+    return len(ids)
