@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.channels.base import StatusUpdate
@@ -49,6 +49,20 @@ def opt_out_contact_point(point: ContactPoint, source: str, now: datetime) -> bo
     return True
 
 
+def _serialise_with_recording(session: Session, channel: Channel, provider_id: str) -> None:
+    """Take a per-message lock (PostgreSQL) shared by a callback and the recording of its message's id.
+
+    Under READ COMMITTED a callback arriving while the dispatcher records the provider id could
+    miss the message (not committed yet) while the dispatcher misses the callback's event (not
+    committed either): the event would never be applied. Holding the same transaction-scoped lock
+    makes the later of the two see what the earlier committed. SQLite serialises writers already.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = f"delivery:{channel.value}:{provider_id}"
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
 def _apply(session: Session, message: Message, event: DeliveryEvent, now: datetime) -> None:
     if moves_forward(message.status, event.status):
         message.status = event.status
@@ -64,6 +78,7 @@ def _apply(session: Session, message: Message, event: DeliveryEvent, now: dateti
 
 def record_status(session: Session, update: StatusUpdate, now: datetime) -> bool:
     """Store one status callback and apply it if its message is known; False for a repeat."""
+    _serialise_with_recording(session, update.channel, update.provider_id)
     repeated = session.scalar(
         select(DeliveryEvent.id).where(
             DeliveryEvent.channel == update.channel,
@@ -91,6 +106,7 @@ def apply_pending_events(session: Session, message: Message, now: datetime) -> N
     """Apply callbacks that arrived before ``message``'s provider id was recorded."""
     if message.provider_id is None:
         return
+    _serialise_with_recording(session, Channel(message.channel), message.provider_id)
     events = session.scalars(
         select(DeliveryEvent).where(
             DeliveryEvent.channel == Channel(message.channel),

@@ -78,7 +78,13 @@ def link_chat(session: Session, code: str, chat_id: str, now: datetime) -> LinkR
                 priority=TELEGRAM_PRIORITY, created_at=now,
             )
         )
+        newly_linked = True
     else:
-        point.active, point.verified, point.opted_out = True, True, False
+        # A second code from a chat that is already linked changes nothing the tenant would notice:
+        # no second "you are linked" message. Coming back after blocking the bot is a new link.
+        newly_linked = not (point.active and point.verified and not point.opted_out)
+        point.active, point.verified = True, True
+        if point.opted_out:
+            point.opted_out, point.opted_out_at, point.opt_out_source = False, None, None
     session.flush()
-    return LinkResult(row.tenant_id, None, newly_linked=True)
+    return LinkResult(row.tenant_id, None, newly_linked=newly_linked)
