@@ -12,6 +12,7 @@ The steps, each cheap (about 0.1 ms a reply after the models are warm):
    tenant but the pronoun "I" for a Polish one; a word the preferred languages do not know is read
    in every language that knows it ("nej" from an English-speaking tenant is still no). When the
    preferred languages read only filler words, the other readings are used, less confidently.
+   A typo is forgiven only in the preferred languages ("nästa" is not Bosnian "ništa").
 4. **Negation**: a negation word (or a negated verb form such as Turkish "ödemedim") within three
    words of an intent, in the same clause, cancels it: "jag har inte betalat" is not ``paid``.
    Clauses end at punctuation and at "but" words, so "nej, jag har betalat" is ``paid``.
@@ -34,6 +35,9 @@ Choices made where the contract is silent (see ``architecture.md``):
   flows explain again), elsewhere whatever else the reply says.
 * A digit 1-3 in ``nothing`` context is read as the menu item, less confidently than in ``menu``
   context: every message Bokvar sends offers the same three numbers.
+* A yes with a reservation ("yes but not health data") is ``other`` in consent context: the flow
+  explains again. A reservation that refuses the help itself ("ja men inte till socialtjänsten")
+  is ``no``.
 * A negated payment ("jag har inte betalat än") is ``other``: a person should read it. A negated
   help or meeting request ("jag behöver ingen hjälp") is ``no``.
 * "STOP"-like single words (STOP, SLUTA, END) opt out when the reply is just that word with
@@ -183,7 +187,10 @@ def _select(matches: list[Match], rank: dict[str, int], skip_filler: bool) -> li
 
 def _read(text: str, lexicon: Lexicon, preferred: list[str]) -> _Reading:
     tokens = tokenise(text, lexicon.vocabulary.symbols)
-    raw = lexicon.vocabulary.match(tokens)
+    rank = _rank_table(preferred)
+    # A typo is only forgiven in the languages the tenant is known or detected to write: across
+    # eleven word files nearly any word is one letter from something ("nästa" → Bosnian "ništa").
+    raw = [m for m in lexicon.vocabulary.match(tokens) if not m.fuzzy or m.language in rank]
     read = {p for m in raw if m.concept != "filler" for p in m.positions}
     for i, token in enumerate(tokens.tokens):
         if i in read:  # a known word ("نمیدونم" is doubt, "ኣይፋል" is no): its own reading wins
@@ -191,7 +198,6 @@ def _read(text: str, lexicon: Lexicon, preferred: list[str]) -> _Reading:
         for code, forms in lexicon.negation_forms.items():
             if any(f.search(token.text) for f in forms):
                 raw.append(Match(code, "negation", (i,), source=f"{_FORM}{token.text}"))
-    rank = _rank_table(preferred)
     selected = _select(raw, rank, skip_filler=False)
     fallback = False
     if not any(m.concept not in ("filler",) for m in selected) and any(m.concept != "filler" for m in raw):
@@ -381,6 +387,12 @@ def _decide(reading: _Reading, awaiting: Awaiting) -> Understanding:
         unknown = reading.unknown()
         if strict and not _blocked(reading) and unknown <= 2 and unknown * 3 <= len(reading.tokens):
             return result(Intent.YES, 0.97 if len(reading.tokens) <= 3 else 0.92, strict)
+        # "yes but not health data": a yes with a reservation is neither consent nor a refusal, the
+        # flow explains again; unless the reservation refuses the help itself ("ja men inte till
+        # socialtjänsten"), which is a no.
+        partial = bool(yes) and bool(reading.of("but")) and not negated_content["help"]
+        if partial and not any(content.values()):
+            return result(Intent.OTHER, 0.6, yes + reading.of("but"))
         if (no or negations or negated_yes) and not any(content.values()):
             return result(Intent.NO, 0.9, no + negations + negated_yes)
         if question:

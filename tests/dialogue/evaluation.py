@@ -1,5 +1,11 @@
 """Scoring ``understand`` on the evaluation set ``tests/data/replies.jsonl`` (used by the test and
-by ``bench/understand.py --accuracy``)."""
+by ``bench/understand.py --accuracy``) or on the held-out set ``tests/data/replies_heldout.jsonl``.
+
+Run from the repository root to print the table and the misses of any set::
+
+    .venv/bin/python tests/dialogue/evaluation.py                                  # replies.jsonl
+    .venv/bin/python tests/dialogue/evaluation.py tests/data/replies_heldout.jsonl
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 EVALUATION_SET = Path(__file__).resolve().parents[1] / "data" / "replies.jsonl"
+HELDOUT_SET = Path(__file__).resolve().parents[1] / "data" / "replies_heldout.jsonl"
+"""Written blind (without looking at the word lists or the evaluation set), to measure honestly."""
 
 
 @dataclass
@@ -71,3 +79,13 @@ def table(s: Score) -> str:
     for key, (r, n) in sorted(s.recall.items()):
         lines.append(f"{key} recall: {r}/{n}")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    result = score(load(Path(sys.argv[1]) if len(sys.argv) > 1 else EVALUATION_SET))
+    print(table(result))
+    for miss in result.misses:
+        print("miss:", miss)
