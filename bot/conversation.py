@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.conversation_events import apply_events
 from bot.conversation_facts import current_state, gather_facts, store_state
 from bot.dialogue import Outcome, handle
+from messages import language
 from storage.database import transaction
 from storage.models import Direction, Message, Task, TaskKind, Tenant
 
@@ -30,6 +31,11 @@ log = logging.getLogger("bokvar.conversation")
 
 FAILED_PRIORITY = 15
 """A reply the bot failed to act on goes near the top: the tenant is waiting for an answer."""
+
+
+def is_link_command(message: Message) -> bool:
+    """A Telegram ``/start`` (linking a chat) is handled by the inbound path, not the dialogue."""
+    return message.body.strip().lower().startswith("/start")
 
 
 def process_inbound(session: Session, message_id: int, now: datetime) -> Outcome | None:
@@ -42,12 +48,13 @@ def process_inbound(session: Session, message_id: int, now: datetime) -> Outcome
     if message is None or message.direction is not Direction.INBOUND or message.handled_at is not None:
         return None
     message.handled_at = now
-    if message.tenant_id is None:
+    if message.tenant_id is None or is_link_command(message):
         return None
     tenant = session.get(Tenant, message.tenant_id)
     assert tenant is not None
-    state = current_state(session, tenant, now)
-    facts = gather_facts(session, tenant, message, state, now)
+    with session.no_autoflush:  # reads only: one flush at the end instead of one per query
+        state = current_state(session, tenant, now)
+        facts = gather_facts(session, tenant, message, state, now)
     outcome = handle(state, message.payload or message.body, facts, now)
     apply_events(session, tenant, message, facts, outcome.events, now)
     store_state(session, tenant, facts, outcome.next_state, now)
@@ -82,7 +89,12 @@ def process_in_savepoint(session: Session, message_id: int, now: datetime) -> Ou
 
 
 def handle_safely(sessions: sessionmaker[Session], message_id: int, clock: Callable[[], datetime]) -> Outcome | None:
-    """:func:`process_inbound` in its own transaction; a failure becomes a task, never a lost reply."""
+    """:func:`process_inbound` in its own transaction; a failure becomes a task, never a lost reply.
+
+    The language models load (once, seconds) before the transaction starts: on SQLite the write
+    lock is taken at its start, and other writers must not wait behind a model load.
+    """
+    language.warm_up()
     try:
         with transaction(sessions) as session:
             return process_inbound(session, message_id, clock())

@@ -20,6 +20,7 @@ from json import JSONDecodeError
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -50,16 +51,24 @@ def _forbidden() -> PlainTextResponse:
 
 
 def store_inbound(sessions: sessionmaker[Session], inbound: Inbound, now: datetime) -> Received:
-    """Store the message (committed first: what a tenant wrote is never lost), then let the
-    dialogue act on it in a transaction of its own."""
+    """Store the message once; what it means is decided after the provider has its answer."""
     try:
         with transaction(sessions) as session:
-            received = receive(session, inbound, now)
+            return receive(session, inbound, now)
     except IntegrityError:
         return Received(None, duplicate=True)  # a concurrent delivery of the same message won
-    if received.message_id is not None:
-        handle_safely(sessions, received.message_id, lambda: now)
-    return received
+
+
+def dialogue_after_response(sessions: sessionmaker[Session], received: Received, clock: Clock) -> BackgroundTask | None:
+    """Let the dialogue act on a stored message once the webhook is answered.
+
+    The message is committed before the provider gets its 200, so nothing is lost if this process
+    dies before the dialogue runs: the scheduler's sweep (:func:`bot.conversation.process_unhandled`)
+    acts on any message left unhandled. Answering first keeps the webhook fast for the provider.
+    """
+    if received.message_id is None:
+        return None
+    return BackgroundTask(handle_safely, sessions, received.message_id, clock)
 
 
 def store_status(sessions: sessionmaker[Session], update: StatusUpdate, now: datetime) -> None:
@@ -94,7 +103,8 @@ def webhook_routes(channels: Channels, sessions: sessionmaker[Session], clock: C
         received = await run_in_threadpool(store_inbound, sessions, inbound, clock())
         if received.duplicate:
             log.info("inbound SMS was a repeat; nothing changed")
-        return Response(EMPTY_TWIML, media_type="text/xml")
+        background = dialogue_after_response(sessions, received, clock)
+        return Response(EMPTY_TWIML, media_type="text/xml", background=background)
 
     async def twilio_status(request: Request) -> Response:
         if channels.sms is None:
@@ -128,10 +138,12 @@ def webhook_routes(channels: Channels, sessions: sessionmaker[Session], clock: C
         received = await run_in_threadpool(store_inbound, sessions, inbound, clock())
         if inbound.callback_query_id and not received.duplicate:
             await channels.telegram.answer_button(inbound.callback_query_id)
+        background = dialogue_after_response(sessions, received, clock)
         if received.link_refusal is not None:
             text = link_refused_text(inbound.sender_language)
-            return JSONResponse({"method": "sendMessage", "chat_id": int(inbound.address), "text": text})
-        return Response(status_code=200)
+            reply = {"method": "sendMessage", "chat_id": int(inbound.address), "text": text}
+            return JSONResponse(reply, background=background)
+        return Response(status_code=200, background=background)
 
     return [
         Route(INBOUND_PATH, twilio_inbound, methods=["POST"]),

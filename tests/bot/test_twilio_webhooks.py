@@ -192,3 +192,22 @@ def test_a_status_that_arrives_before_its_message_is_applied_later(client: TestC
         apply_pending_events(session, message, NOW)
     with sessions() as session:
         assert session.get(Message, message_id).status is MessageStatus.DELIVERED
+
+
+def test_a_signed_sms_reaches_the_dialogue_once_and_its_reply_goes_to_the_outbox(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    from storage.models import OutboxItem, OutboxKind, TaskKind
+
+    params = inbound_sms(sid="SM" + "d" * 32, sender="+46701740605", body="Jag behöver hjälp med hyran")
+    for _ in range(3):
+        assert post_signed(client, INBOUND_URL, params).status_code == 200
+    with sessions() as session:
+        inbound = session.scalars(select(Message).where(Message.direction == Direction.INBOUND)).one()
+        assert inbound.handled_at == NOW
+        tasks = session.scalars(select(Task).where(Task.message_id == inbound.id)).all()
+        assert [task.kind for task in tasks] == [TaskKind.HELP_REQUEST]
+        replies = session.scalars(select(OutboxItem).where(OutboxItem.in_reply_to_message_id == inbound.id)).all()
+        assert [(r.kind, r.template_key, r.channel_order) for r in replies] == [
+            (OutboxKind.REPLY, "help_acknowledged", ["sms"])
+        ]
