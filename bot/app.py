@@ -1,10 +1,16 @@
 """The ASGI app that ``bokvar serve`` runs.
 
 This is the composition root: later parts mount their routes here (webhooks, the staff console and
-simulator) and start the scheduler in the lifespan. It serves a health check and a status page, so
-an operator can see that the process is up and which database it uses, with a link to the staff
-console, mounted at ``/console`` as an app of its own (its session cookie and security headers
-stay off the provider webhooks).
+simulator). It serves a health check and a status page, so an operator can see that the process is
+up and which database it uses, with a link to the staff console, mounted at ``/console`` as an app
+of its own (its session cookie and security headers stay off the provider webhooks).
+
+With ``jobs=True`` (what ``bokvar serve`` asks for) the lifespan also runs the scheduler's jobs
+(:mod:`scheduler.jobs`: planner, dispatcher, reconcile, task escalation) with the channels built
+here. They start after the channels and stop before them, so an in-flight send can still record its
+provider id. ``jobs`` is off by default because tests and benchmarks build this app too: a planner
+and a dispatcher running behind their back would change their database, and with provider
+settings would call the provider.
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route
 
+from bot.background import bot_jobs, warm_up_language_models
 from bot.channels.base import ChannelError
 from bot.channels.registry import Channels, build_channels
 from bot.settings import Settings
 from bot.webhooks import Clock, utc_now, webhook_routes
+from scheduler.jobs import SchedulerJobs
 from staff.web import PREFIX as CONSOLE_PREFIX
 from staff.web import create_console
 from storage.models import Case, Tenant
@@ -38,20 +46,31 @@ def create_app(
     sessions: sessionmaker[Session],
     channels: Channels | None = None,
     clock: Clock = utc_now,
+    *,
+    jobs: bool = False,
 ) -> Starlette:
     channels = channels or build_channels(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(instance: Starlette) -> AsyncIterator[None]:
         telegram = channels.telegram
         if telegram is not None:
             try:
                 await telegram.start()
             except ChannelError as error:
                 log.error("Telegram is unavailable: %s", error)
+        await warm_up_language_models()
+        scheduler = None
+        if jobs:
+            scheduler = SchedulerJobs(sessions, channels, clock=clock, extra_jobs=bot_jobs(sessions, clock))
+        instance.state.jobs = scheduler
+        if scheduler is not None:
+            await scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
             if telegram is not None:
                 await telegram.stop()
 

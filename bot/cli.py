@@ -7,11 +7,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.commands import db, imports, plan, serve, telegram, understand, users
+from bot.commands import db, imports, plan, serve, telegram, understand, users, worker
 from bot.commands.runtime import CommandError
 from bot.log_privacy import quiet_chatty_loggers
 
-COMMANDS = (serve, db, imports, users, telegram, plan, understand)
+COMMANDS = (serve, worker, db, imports, users, telegram, plan, understand)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_chatty_loggers()
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)  # "Added job …" at every start
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

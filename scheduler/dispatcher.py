@@ -16,7 +16,16 @@ failure (a 5xx or a timeout after the request went out) takes the same lookup pa
 Never lost: transient errors (429 with Retry-After, 5xx, timeouts) are retried with exponential
 backoff and jitter; permanent errors mark the address (opted out or unusable) and fall back to the
 next channel of the row; when no channel is left, or retries are exhausted, a staff task
-"reach in person" carries the message to a person.
+"reach in person" carries the message to a person. Retries end only after a failure that cannot
+have sent the message: after an ambiguous last failure the row is looked up once more first, so
+a person is never asked to deliver a message the tenant already has.
+
+Fast without reordering: a claimed batch is sent by up to ``concurrency`` tasks at once, but the
+rows of one tenant go one after the other in row order, so a reply never overtakes the menu it
+answers. Each channel's rate limiter still caps the pace.
+
+Channels come in from outside (:class:`ChannelDirectory`): ``bot`` builds them from the settings
+and hands them over; the scheduler never constructs one.
 """
 
 from __future__ import annotations
@@ -27,9 +36,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import (
@@ -40,7 +49,6 @@ from bot.channels.base import (
     SentMessage,
     TransientError,
 )
-from bot.channels.registry import Channels
 from bot.delivery import apply_pending_events, mark_unreachable
 from messages import catalogue
 from messages.errors import MessagesError
@@ -60,6 +68,7 @@ from storage.models import (
     OutboxStatus,
     Task,
     TaskKind,
+    TemplateVersion,
     Tenant,
     UTCDateTime,
 )
@@ -79,6 +88,30 @@ class RuleDecision:
     reason: str = ""
     retry_at: datetime | None = None
     withdraw: bool = False
+
+
+class Sender(Protocol):
+    """One channel as the dispatcher uses it (``bot.channels`` implements it)."""
+
+    async def send(self, to: str, text: str, buttons: tuple[Button, ...] = ()) -> SentMessage: ...
+
+
+class ChannelDirectory(Protocol):
+    """The channels this process can send through, by name ("sms", "telegram", "simulator").
+
+    ``by_name`` answers None for a channel that is not configured; the simulator is always there.
+    ``bot.channels.registry.Channels`` is the production implementation.
+    """
+
+    @property
+    def simulator(self) -> Sender: ...
+
+    def by_name(self, name: str) -> Sender | None: ...
+
+
+def has_provider(channels: ChannelDirectory) -> bool:
+    """True when a real provider is configured; otherwise everything goes to the simulator."""
+    return any(channels.by_name(name) is not None for name in ("sms", "telegram"))
 
 
 class SendRules(Protocol):
@@ -101,6 +134,9 @@ class DispatcherConfig:
     max_attempts: int = 8
     backoff_base_seconds: float = 2.0
     backoff_cap_seconds: float = 900.0
+    concurrency: int = 8
+    """Sends in flight at once (tenants in parallel, one tenant's rows in order). Twilio's client
+    pools 10 connections per host; more would open and drop connections."""
     rates_per_second: dict[str, float] = field(
         default_factory=lambda: {"sms": 20.0, "telegram": 25.0, "simulator": 1000.0}
     )
@@ -115,6 +151,7 @@ class DispatchStats:
     failed: int = 0
     withdrawn: int = 0
     reconciled: int = 0
+    errors: int = 0
 
     def add(self, other: DispatchStats) -> None:
         for name in vars(self):
@@ -133,26 +170,64 @@ class SendPlan:
     buttons: tuple[Button, ...] = ()
 
 
+T = TypeVar("T")
+
+
+def _is_sqlite(sessions: sessionmaker[Session]) -> bool:
+    bind = sessions.kw.get("bind")
+    return getattr(getattr(bind, "dialect", None), "name", None) == "sqlite"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def claim_due(session: Session, worker: str, now: datetime, limit: int, lease: timedelta) -> list[int]:
-    """Claim up to ``limit`` due rows for ``worker`` in one statement; return their ids."""
+# Statements the dispatcher runs for every message, built once: building a SQLAlchemy expression
+# costs about as much as executing it on SQLite.
+_OUTBOX: Table = OutboxItem.__table__  # type: ignore[assignment]
+_ACTIVE_CONTACT_POINTS = (
+    select(ContactPoint)
+    .where(ContactPoint.tenant_id == bindparam("tenant_id"), ContactPoint.active.is_(True))
+    .order_by(ContactPoint.priority, ContactPoint.id)
+)
+_OUTBOX_SENT = (
+    update(_OUTBOX).where(_OUTBOX.c.id == bindparam("item_id"))
+    .values(status=OutboxStatus.SENT, claimed_by=None, claimed_until=None, last_error=None,
+            updated_at=bindparam("at"))
+)
+
+
+def claim_due_rows(
+    session: Session, worker: str, now: datetime, limit: int, lease: timedelta
+) -> list[tuple[int, int]]:
+    """Claim up to ``limit`` due rows for ``worker`` in one statement; ``(id, tenant_id)`` by id."""
     skip_locked = " FOR UPDATE SKIP LOCKED" if session.get_bind().dialect.name == "postgresql" else ""
     statement = text(
         "UPDATE outbox SET status = 'sending', claimed_by = :worker, claimed_until = :until, "
         "attempts = attempts + 1, updated_at = :now "
         "WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND due_at <= :now "
         "AND (next_attempt_at IS NULL OR next_attempt_at <= :now) "
-        f"ORDER BY due_at, id LIMIT :limit{skip_locked}) RETURNING id"
+        f"ORDER BY due_at, id LIMIT :limit{skip_locked}) RETURNING id, tenant_id"
     ).bindparams(
         # The column type stores times exactly as the ORM does (SQLite compares them as text).
         bindparam("until", type_=UTCDateTime()),
         bindparam("now", type_=UTCDateTime()),
     )
     params = {"worker": worker, "until": now + lease, "now": now, "limit": limit}
-    return sorted(row[0] for row in session.execute(statement, params))
+    return sorted((row[0], row[1]) for row in session.execute(statement, params))
+
+
+def claim_due(session: Session, worker: str, now: datetime, limit: int, lease: timedelta) -> list[int]:
+    """Claim up to ``limit`` due rows for ``worker`` in one statement; return their ids."""
+    return [item_id for item_id, _tenant in claim_due_rows(session, worker, now, limit, lease)]
+
+
+def by_tenant(rows: list[tuple[int, int]]) -> list[list[int]]:
+    """Claimed ``(id, tenant_id)`` rows as one id list per tenant, each in id order."""
+    groups: dict[int, list[int]] = {}
+    for item_id, tenant_id in sorted(rows):
+        groups.setdefault(tenant_id, []).append(item_id)
+    return list(groups.values())
 
 
 class Dispatcher:
@@ -161,7 +236,7 @@ class Dispatcher:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        channels: Channels,
+        channels: ChannelDirectory,
         rules: SendRules,
         *,
         worker: str,
@@ -179,23 +254,49 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self.simulate_all = simulate_all
         self.limiters = {name: RateLimiter(rate) for name, rate in self.config.rates_per_second.items()}
+        self._serial: asyncio.Lock | None = None
+        self._serialise_writes = _is_sqlite(sessions)
+
+    async def _db(self, work: Callable[..., T], *args: object) -> T:
+        """Run database work in a thread. On SQLite, one unit at a time per dispatcher: SQLite has
+        one writer anyway, and threads queueing on its lock sleep in its busy handler's growing
+        steps (up to 100 ms) instead of taking turns; sends still overlap each other."""
+        if not self._serialise_writes:
+            return await asyncio.to_thread(work, *args)
+        if self._serial is None:
+            self._serial = asyncio.Lock()  # created on the running loop
+        async with self._serial:
+            return await asyncio.to_thread(work, *args)
 
     # ----------------------------------------------------------------- the loop
 
-    async def run_once(self) -> DispatchStats:
-        """Reconcile abandoned rows, then claim one batch of due rows and send them."""
-        stats = await asyncio.to_thread(self.reconcile_abandoned)
+    async def run_once(self, *, reconcile: bool = True) -> DispatchStats:
+        """Reconcile abandoned rows (unless a separate job does), then claim one batch and send it."""
+        stats = await self.reconcile() if reconcile else DispatchStats()
         now = self.clock()
 
-        def claim() -> list[int]:
+        def claim() -> list[tuple[int, int]]:
             with transaction(self.sessions) as session:
-                return claim_due(session, self.worker, now, self.config.batch_size, self.config.lease)
+                return claim_due_rows(session, self.worker, now, self.config.batch_size, self.config.lease)
 
-        ids = await asyncio.to_thread(claim)
-        stats.claimed += len(ids)
-        for item_id in ids:
-            stats.add(await self.process(item_id))
+        rows = await self._db(claim)
+        stats.claimed += len(rows)
+        gate = asyncio.Semaphore(max(1, self.config.concurrency))
+
+        async def send_in_order(ids: list[int]) -> DispatchStats:
+            done = DispatchStats()
+            async with gate:
+                for item_id in ids:
+                    done.add(await self._process_guarded(item_id))
+            return done
+
+        for result in await asyncio.gather(*(send_in_order(ids) for ids in by_tenant(rows))):
+            stats.add(result)
         return stats
+
+    async def reconcile(self) -> DispatchStats:
+        """:meth:`reconcile_abandoned` off the event loop (the reconcile job calls this)."""
+        return await self._db(self.reconcile_abandoned)
 
     async def drain(self, max_rounds: int = 10_000) -> DispatchStats:
         """Run until nothing is due (tests and ``bokvar worker --once``)."""
@@ -209,11 +310,22 @@ class Dispatcher:
 
     # ------------------------------------------------------------ one outbox row
 
+    async def _process_guarded(self, item_id: int) -> DispatchStats:
+        """:meth:`process`, but one row's unexpected failure (a bug, a lost database) does not stop
+        the rows of other tenants. The row stays claimed in ``sending``: once its lease ends it is
+        reconciled like a crashed dispatcher's row, never re-sent blindly."""
+        try:
+            return await self.process(item_id)
+        except Exception as error:  # logged without its message, which may hold personal data
+            log.error("outbox row %s failed in the dispatcher (%s); it will be reconciled after its lease",
+                      item_id, type(error).__name__)
+            return DispatchStats(errors=1)
+
     async def process(self, item_id: int) -> DispatchStats:
         stats = DispatchStats()
         tried: set[str] = set()
         while True:
-            plan = await asyncio.to_thread(self._prepare, item_id, tried, stats)
+            plan = await self._db(self._prepare, item_id, tried, stats)
             if plan is None:
                 return stats
             limiter = self.limiters.get(plan.channel)
@@ -223,16 +335,16 @@ class Dispatcher:
             try:
                 sent = await channel.send(plan.address, plan.text, plan.buttons)
             except PermanentAddressError as error:
-                await asyncio.to_thread(self._permanent_failure, plan, error)
+                await self._db(self._permanent_failure, plan, error)
                 tried.add(plan.channel)
                 continue  # fall back to the next channel of the row
             except TransientError as error:
-                await asyncio.to_thread(self._transient_failure, plan, error, stats)
+                await self._db(self._transient_failure, plan, error, stats)
                 return stats
             except ChannelError as error:
-                await asyncio.to_thread(self._message_refused, plan, error, stats)
+                await self._db(self._message_refused, plan, error, stats)
                 return stats
-            await asyncio.to_thread(self._record_sent, plan, sent)
+            await self._db(self._record_sent, plan, sent)
             stats.sent += 1
             return stats
 
@@ -251,10 +363,7 @@ class Dispatcher:
         self, session: Session, item: OutboxItem, tried: set[str]
     ) -> ContactPoint | None:
         order = item.channel_order or list(DEFAULT_CHANNEL_ORDER)
-        points = session.scalars(
-            select(ContactPoint).where(ContactPoint.tenant_id == item.tenant_id, ContactPoint.active.is_(True))
-            .order_by(ContactPoint.priority, ContactPoint.id)
-        ).all()
+        points = session.scalars(_ACTIVE_CONTACT_POINTS, {"tenant_id": item.tenant_id}).all()
         may_reach_opted_out = item.template_key == OPT_OUT_CONFIRMATION_KEY
         for name in order:
             if name in tried or not self._usable(name):
@@ -265,13 +374,20 @@ class Dispatcher:
         return None
 
     def _render(self, session: Session, item: OutboxItem, language: str) -> tuple[RenderedMessage, int | None]:
+        published: dict[tuple[str, str], TemplateVersion | None] = {}
+
+        def latest(key: str, lang: str) -> TemplateVersion | None:
+            if (key, lang) not in published:  # the renderer and the version number ask the same question
+                published[key, lang] = latest_published(session, key, lang)
+            return published[key, lang]
+
         def lookup(key: str, lang: str) -> str | None:
-            version = latest_published(session, key, lang)
+            version = latest(key, lang)
             return version.body if version is not None else catalogue.default_text(key, lang)
 
         assert item.template_key is not None
         rendered = render(item.template_key, language, decode_values(item.template_key, item.values), lookup=lookup)
-        version = latest_published(session, item.template_key, rendered.language_used)
+        version = latest(item.template_key, rendered.language_used)
         return rendered, version.version if version is not None else None
 
     def _prepare(self, item_id: int, tried: set[str], stats: DispatchStats) -> SendPlan | None:
@@ -298,8 +414,21 @@ class Dispatcher:
                 return None
             previous = session.get(Message, item.message_id) if item.message_id else None
             unsettled = previous is not None and previous.status is MessageStatus.SENDING and not previous.provider_id
-            if unsettled and self._reconcile_message(session, item, previous, now):
-                stats.reconciled += 1
+            if unsettled:
+                assert previous is not None
+                try:
+                    settled = self._reconcile_message(session, item, previous, now)
+                except ChannelError as error:  # the lookup itself failed: ask again later, send nothing
+                    self._retry_later(item, now, error)
+                    stats.retried += 1
+                    return None
+                if settled:
+                    stats.reconciled += 1
+                    return None
+            if item.attempts > self.config.max_attempts:
+                # Only reached after an ambiguous last failure whose lookup found nothing.
+                self._give_up(session, item, now, f"gave up after {item.attempts - 1} attempts")
+                stats.failed += 1
                 return None
             language = self._language(session, tenant)
             if item.body is not None:
@@ -343,21 +472,23 @@ class Dispatcher:
         item.last_error = decision.reason
 
     def _record_sent(self, plan: SendPlan, sent: SentMessage) -> None:
+        """Record the provider id, apply callbacks that overtook us, close the row.
+
+        :func:`bot.delivery.apply_pending_events` runs every time, not only when an early callback
+        is visible: on PostgreSQL it takes the lock that orders this transaction against a callback
+        being stored at this very moment. The outbox row is closed with a prebuilt UPDATE; loading
+        it would only cost time (on SQLite, time the write lock is held)."""
         now = self.clock()
         with transaction(self.sessions) as session:
             message = session.get(Message, plan.message_id)
-            item = session.get(OutboxItem, plan.item_id)
-            assert message is not None and item is not None
+            assert message is not None
             message.provider_id = sent.provider_id
             message.status = sent.status
             message.status_updated_at = now
             if sent.segments:
                 message.segments = sent.segments
             apply_pending_events(session, message, now)
-            item.status = OutboxStatus.SENT
-            item.claimed_by = None
-            item.claimed_until = None
-            item.last_error = None
+            session.execute(_OUTBOX_SENT, {"item_id": plan.item_id, "at": now})
 
     def _permanent_failure(self, plan: SendPlan, error: PermanentAddressError) -> None:
         now = self.clock()
@@ -378,6 +509,13 @@ class Dispatcher:
             delay = max(delay, retry_after)
         return timedelta(seconds=delay)
 
+    def _retry_later(self, item: OutboxItem, now: datetime, error: ChannelError) -> None:
+        item.status = OutboxStatus.PENDING
+        item.claimed_by = None
+        item.claimed_until = None
+        item.last_error = str(error)[:500]
+        item.next_attempt_at = now + self._backoff(item.attempts, getattr(error, "retry_after", None))
+
     def _transient_failure(self, plan: SendPlan, error: TransientError, stats: DispatchStats) -> None:
         now = self.clock()
         with transaction(self.sessions) as session:
@@ -388,16 +526,12 @@ class Dispatcher:
             if not error.maybe_sent:
                 message.status = MessageStatus.FAILED
             # else: the message stays "sending" without a provider id, so the next attempt looks
-            # it up at the provider before sending again.
-            item.claimed_by = None
-            item.claimed_until = None
-            item.last_error = str(error)[:500]
-            if item.attempts >= self.config.max_attempts:
+            # it up at the provider before sending again, and so does the give-up (in _prepare).
+            if item.attempts >= self.config.max_attempts and not error.maybe_sent:
                 self._give_up(session, item, now, f"gave up after {item.attempts} attempts: {error}")
                 stats.failed += 1
                 return
-            item.status = OutboxStatus.PENDING
-            item.next_attempt_at = now + self._backoff(item.attempts, error.retry_after)
+            self._retry_later(item, now, error)
             stats.retried += 1
 
     def _message_refused(self, plan: SendPlan, error: ChannelError, stats: DispatchStats) -> None:
@@ -458,6 +592,10 @@ class Dispatcher:
             )
             return True
         found = finder(point.address, message.body, message.created_at)
+        if found is not None and self._recorded_elsewhere(session, message, found.provider_id):
+            # The same text to the same number from another row (a second "menu"): that one is not
+            # ours, and recording its SID twice would break the unique (channel, provider_id).
+            found = None
         if found is None:
             message.status = MessageStatus.FAILED
             return False
@@ -469,6 +607,15 @@ class Dispatcher:
         item.claimed_by = None
         item.claimed_until = None
         return True
+
+    @staticmethod
+    def _recorded_elsewhere(session: Session, message: Message, provider_id: str) -> bool:
+        other = session.scalar(
+            select(Message.id).where(
+                Message.channel == message.channel, Message.provider_id == provider_id, Message.id != message.id
+            )
+        )
+        return other is not None
 
     def reconcile_abandoned(self) -> DispatchStats:
         """Rows left in ``sending`` by a dispatcher that died: settle them, never re-send blindly."""
@@ -485,7 +632,13 @@ class Dispatcher:
                 if message is not None and message.provider_id is not None:
                     item.status = OutboxStatus.SENT  # sent and recorded; only the row was not closed
                 elif message is not None and message.status is MessageStatus.SENDING:
-                    if not self._reconcile_message(session, item, message, now):
+                    try:
+                        settled = self._reconcile_message(session, item, message, now)
+                    except ChannelError as error:  # the provider cannot answer now: look again next time
+                        log.warning("outbox row %s: the provider lookup failed (%s); retrying later",
+                                    item.id, type(error).__name__)
+                        continue
+                    if not settled:
                         item.status = OutboxStatus.PENDING  # the provider never got it: send it
                 else:
                     item.status = OutboxStatus.PENDING  # died before anything left

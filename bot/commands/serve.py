@@ -1,4 +1,8 @@
-"""``bokvar serve``: run the web app (and, as later parts land, the scheduler) in one process."""
+"""``bokvar serve``: run the web app and the scheduler's jobs in one process (the embedded default).
+
+``--no-jobs`` runs the web app alone, for deployments that run the jobs in ``bokvar worker``
+processes instead.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ def serve_command(args: argparse.Namespace) -> int:
         context.require_current_schema()  # several processes: migrations are an explicit step
     if context.settings.secret_key_generated:
         log.warning("BOKVAR_SECRET_KEY is not set: a random key is used and sessions end at restart")
-    app = create_app(context.settings, context.sessions)
+    app = create_app(context.settings, context.sessions, jobs=not args.no_jobs)
     print(f"Bokvar serves on http://{args.host}:{args.port}/ (channels: {', '.join(context.settings.channels)})")
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
@@ -47,6 +51,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--demo",
         action="store_true",
         help=f"start on a fresh demo database ({DEMO_DATABASE}) with the example tenants and cases",
+    )
+    serve.add_argument(
+        "--no-jobs",
+        action="store_true",
+        help="do not run the planner and dispatcher in this process (run 'bokvar worker' instead)",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(handler=serve_command)

@@ -11,6 +11,11 @@ against lost answers (``accept_then_500``, ``accept_then_drop``), rate limits an
 
 Status callbacks are posted like Twilio posts them: form-encoded, after the API answer, signed with
 ``X-Twilio-Signature`` over the exact callback URL, optionally out of order.
+
+Fast enough for thousands of messages per test: with callbacks off (and no callback delay) a
+message's status lifecycle runs inline after the answer instead of hopping to the callback pool,
+list requests filtered by ``To`` use an index instead of scanning every message, and tests wait on
+a condition (:meth:`FakeTwilio.wait_for_messages`) instead of polling.
 """
 
 from __future__ import annotations
@@ -209,6 +214,7 @@ class FakeTwilio(FakeServer):
         self.faults_injected: Counter[str] = Counter()
 
         self._by_sid: dict[str, dict[str, Any]] = {}
+        self._by_to: dict[str, list[dict[str, Any]]] = {}
         self._faults: deque[_Fault] = deque()
         self._random_rate = 0.0
         self._random_kinds: tuple[str, ...] = ()
@@ -218,6 +224,7 @@ class FakeTwilio(FakeServer):
         self._sid_rng = random.Random(f"twilio-sids-{seed}")
         self._validator = RequestValidator(auth_token)
         self._callbacks_done = threading.Condition(self._lock)
+        self._accepted = threading.Condition(self._lock)
         self._pending_lifecycles = 0
         self._executor: ThreadPoolExecutor | None = None
 
@@ -249,6 +256,7 @@ class FakeTwilio(FakeServer):
             self.callback_results.clear()
             self.faults_injected.clear()
             self._by_sid.clear()
+            self._by_to.clear()
             self._faults.clear()
             self._random_rate = 0.0
 
@@ -309,6 +317,12 @@ class FakeTwilio(FakeServer):
                     and self._fault_rng.random() < self._random_rate):
                 return _Fault(self._fault_rng.choice(self._random_kinds), endpoint, self._random_retry_after)
         return None
+
+    def clear_faults(self) -> None:
+        """Drop faults queued by :meth:`fail_next` and switch random faults off (records are kept)."""
+        with self._lock:
+            self._faults.clear()
+            self._random_rate = 0.0
 
     @property
     def pending_faults(self) -> int:
@@ -454,8 +468,10 @@ class FakeTwilio(FakeServer):
             }
             self.messages.append(message)
             self._by_sid[sid] = message
+            self._by_to.setdefault(to, []).append(message)
             payload = self._message_json(message)
             self._pending_lifecycles += 1
+            self._accepted.notify_all()
         return Answer.json(201, payload, after=lambda: self._schedule_lifecycle(sid))
 
     def _fetch(self, request: FakeRequest, sid: str) -> Answer:
@@ -473,10 +489,10 @@ class FakeTwilio(FakeServer):
         except ValueError:
             return Answer.json(400, twilio_error(400, 20001, "Invalid paging parameters"))
         with self._lock:
+            candidates = self._by_to.get(query["To"], []) if "To" in query else self.messages
             selected = [
-                message for message in reversed(self.messages)  # Twilio lists newest first
-                if ("To" not in query or message["to"] == query["To"])
-                and ("From" not in query or message["from_"] == query["From"])
+                message for message in reversed(candidates)  # Twilio lists newest first
+                if "From" not in query or message["from_"] == query["From"]
             ]
             records = [self._message_json(m) for m in selected[page * page_size:(page + 1) * page_size]]
         filters = {key: query[key] for key in ("To", "From") if key in query}
@@ -534,6 +550,9 @@ class FakeTwilio(FakeServer):
     # -- status lifecycle and callbacks ---------------------------------------------------------
 
     def _schedule_lifecycle(self, sid: str) -> None:
+        if not self.callbacks_enabled and not self.callback_delay:
+            self._run_lifecycle(sid)  # nothing to post and nothing to wait for: no thread hop
+            return
         executor = self._executor
         if executor is None:
             self._lifecycle_done()
@@ -676,7 +695,14 @@ class FakeTwilio(FakeServer):
 
     def messages_to(self, number: str) -> list[dict[str, Any]]:
         with self._lock:
-            return [message for message in self.messages if message["to"] == number]
+            return list(self._by_to.get(number, []))
+
+    def wait_for_messages(self, count: int, timeout: float = 10.0) -> int:
+        """Block until at least ``count`` messages have been accepted; TimeoutError otherwise."""
+        with self._accepted:
+            if not self._accepted.wait_for(lambda: len(self.messages) >= count, timeout):
+                raise TimeoutError(f"expected {count} accepted messages, {len(self.messages)} within {timeout} s")
+            return len(self.messages)
 
     def bodies(self) -> Counter[str]:
         """How often each body was accepted: exactly-once tests assert every count is 1."""
