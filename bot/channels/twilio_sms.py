@@ -163,7 +163,9 @@ class TwilioSmsChannel:
         message, so "not found" means it was not accepted and sending again cannot double it.
         """
         try:
-            candidates = self.client.messages.list(to=to, date_sent_after=since - timedelta(minutes=5), limit=50)
+            # No DateSent filter: a message Twilio accepted but has not sent yet has no send date
+            # and would be missed. The newest 50 to this number, filtered by creation time, suffice.
+            candidates = self.client.messages.list(to=to, limit=50)
         except TwilioRestException as error:
             raise classify(error, self.http_client.retry_after()) from None
         except (TwilioException, OSError) as error:
