@@ -170,3 +170,11 @@ def test_concurrent_callers_agree() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(detect, texts))
     assert results == [detect(text) for text in texts]
+
+
+@pytest.mark.parametrize(
+    ("text", "prior", "not_language"),
+    [("päivää", "en", "en"), ("håller", "so", "so"), ("ещё", "bs", "bs"), ("быстро", "uk", "uk")],
+)
+def test_a_letter_the_language_does_not_write_counts_against_it(text: str, prior: str, not_language: str) -> None:
+    assert detect(text, prior=prior).language != not_language
