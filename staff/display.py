@@ -52,8 +52,10 @@ def clock(value: datetime | None, lang: str) -> str:
 
 
 def weekday_day(value: date, lang: str) -> str:
-    """A heading for a day of meetings: ``"tisdag 2 december"``."""
-    return format_date(value, "EEEE d MMMM", locale=locale_of(lang))
+    """A heading for a day of meetings: ``"Tisdag 2 december"`` (only the first letter capitalised:
+    Swedish writes month names in lower case)."""
+    text = format_date(value, "EEEE d MMMM", locale=locale_of(lang))
+    return text[:1].upper() + text[1:]
 
 
 def local(value: datetime) -> datetime:

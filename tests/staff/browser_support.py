@@ -211,8 +211,8 @@ def seed_console(sessions: sessionmaker[Session], now: datetime | None = None) -
                   summary="Samtycket återkallades via sms. Meddela socialtjänsten i Växjö att inget mer delas.",
                   due_at=now + timedelta(days=3), created_at=now - timedelta(days=1, hours=4))
 
-        for days_ahead in (1, 2, 3):
-            day = today + timedelta(days=days_ahead)
+        office_days = [today + timedelta(days=n) for n in range(1, 8) if (today + timedelta(days=n)).weekday() < 5]
+        for day in office_days[:3]:
             for hour in (10, 14):
                 starts = datetime(day.year, day.month, day.day, hour, tzinfo=STOCKHOLM)
                 session.add(MeetingSlot(staff_user_id=colleague.id, starts_at=starts,
