@@ -20,7 +20,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.conversation_facts import last_consent_text
-from bot.delivery import opt_out_contact_point
 from bot.dialogue import (
     BookMeeting,
     Event,
@@ -40,6 +39,7 @@ from bot.dialogue.flows import CONSENT_SCOPE
 from messages.render import render
 from scheduler.calendar import STOCKHOLM
 from scheduler.outbox_values import encode_values
+from storage.delivery import opt_out_contact_point
 from storage.models import (
     Case,
     Consent,

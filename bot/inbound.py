@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels.base import Inbound
-from bot.delivery import opt_out_contact_point
 from bot.telegram_linking import LinkRefusal, link_chat
+from storage.delivery import opt_out_contact_point
 from storage.models import (
     ContactPoint,
     Direction,

@@ -1,7 +1,7 @@
 """Webhook routes for Twilio and Telegram.
 
 Each route authenticates the request first (403 and nothing stored otherwise), then stores what
-arrived in one transaction through :mod:`bot.inbound` or :mod:`bot.delivery`. Storing is
+arrived in one transaction through :mod:`bot.inbound` or :mod:`storage.delivery`. Storing is
 idempotent, so a provider's retry changes nothing; two concurrent deliveries of the same message
 race on a unique constraint, and the loser is answered as a repeat.
 
@@ -31,11 +31,11 @@ from bot.channels.registry import Channels
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH
 from bot.channels.twilio_sms import INBOUND_PATH, STATUS_PATH
 from bot.conversation import handle_safely
-from bot.delivery import record_status
 from bot.inbound import Received, receive
 from messages.catalogue import languages as catalogue_languages
 from messages.render import render
 from storage.database import transaction
+from storage.delivery import record_status
 
 log = logging.getLogger("bokvar.webhooks")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

@@ -41,7 +41,10 @@ from typing import Protocol, TypeVar
 from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.base import (
+from messages import catalogue
+from messages.errors import MessagesError
+from messages.render import RenderedMessage, render
+from scheduler.outbound import (
     Button,
     ChannelError,
     ConfigurationError,
@@ -49,13 +52,10 @@ from bot.channels.base import (
     SentMessage,
     TransientError,
 )
-from bot.delivery import apply_pending_events, mark_unreachable
-from messages import catalogue
-from messages.errors import MessagesError
-from messages.render import RenderedMessage, render
 from scheduler.outbox_values import decode_values
 from scheduler.rate_limit import RateLimiter
 from storage.database import transaction
+from storage.delivery import apply_pending_events, mark_unreachable
 from storage.models import (
     Channel,
     ContactPoint,
@@ -474,7 +474,7 @@ class Dispatcher:
     def _record_sent(self, plan: SendPlan, sent: SentMessage) -> None:
         """Record the provider id, apply callbacks that overtook us, close the row.
 
-        :func:`bot.delivery.apply_pending_events` runs every time, not only when an early callback
+        :func:`storage.delivery.apply_pending_events` runs every time, not only when an early callback
         is visible: on PostgreSQL it takes the lock that orders this transaction against a callback
         being stored at this very moment. The outbox row is closed with a prebuilt UPDATE; loading
         it would only cost time (on SQLite, time the write lock is held)."""

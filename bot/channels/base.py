@@ -16,23 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from scheduler.outbound import (  # noqa: F401 - the send contract, re-exported for the channels
+    Button,
+    ChannelError,
+    ConfigurationError,
+    PermanentAddressError,
+    SentMessage,
+    TransientError,
+)
 from storage.models import Channel as ChannelName
 from storage.models import MessageStatus
-
-
-@dataclass(frozen=True)
-class Button:
-    """A reply option; on Telegram an inline button, on SMS only its number in the text."""
-
-    label: str
-    payload: str
-
-
-@dataclass(frozen=True)
-class SentMessage:
-    provider_id: str
-    status: MessageStatus = MessageStatus.QUEUED
-    segments: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,42 +60,6 @@ class StatusUpdate:
     status: MessageStatus
     error_code: str | None = None
     event_id: str | None = None
-
-
-class ChannelError(Exception):
-    """A send failed; subclasses say what the dispatcher should do about it."""
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class TransientError(ChannelError):
-    """Try again later (rate limit, provider outage, timeout).
-
-    ``maybe_sent`` is true when the provider may have accepted the message before the failure (a
-    5xx answer or a timeout after the request went out): such a message must be looked up at the
-    provider, not re-sent blindly.
-    """
-
-    def __init__(
-        self, message: str, *, code: str | None = None, retry_after: float | None = None, maybe_sent: bool = False
-    ) -> None:
-        super().__init__(message, code=code)
-        self.retry_after = retry_after
-        self.maybe_sent = maybe_sent
-
-
-class PermanentAddressError(ChannelError):
-    """This address cannot be reached on this channel; ``opted_out`` if the tenant chose that."""
-
-    def __init__(self, message: str, *, code: str | None = None, opted_out: bool = False) -> None:
-        super().__init__(message, code=code)
-        self.opted_out = opted_out
-
-
-class ConfigurationError(ChannelError):
-    """Our side is wrong (credentials, sender); a person must fix the settings."""
 
 
 class ForgedRequest(Exception):

@@ -25,11 +25,11 @@ from bot.channels.base import PermanentAddressError
 from bot.channels.registry import Channels
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
 from bot.channels.twilio_sms import TwilioSmsChannel
-from bot.delivery import opt_out_contact_point
 from bot.settings import Settings
 from bot.telegram_linking import TELEGRAM_PRIORITY, issue_link_code
 from scheduler.dispatcher import AllowAll, Dispatcher, DispatchStats
 from storage.database import transaction
+from storage.delivery import opt_out_contact_point
 from storage.models import (
     Channel,
     ContactPoint,

@@ -13,9 +13,9 @@ from starlette.testclient import TestClient
 from bot.app import create_app
 from bot.channels.base import ForgedRequest
 from bot.channels.twilio_sms import TwilioSmsChannel
-from bot.delivery import apply_pending_events
 from bot.settings import TwilioSettings
 from storage.database import transaction
+from storage.delivery import apply_pending_events
 from storage.models import (
     Channel,
     ContactPoint,

@@ -9,14 +9,28 @@ it moves its message forward if the message is known, and otherwise waits, appli
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from bot.channels.base import StatusUpdate
 from storage.models import Channel, ContactPoint, DeliveryEvent, Message, MessageStatus
 
 UNSUBSCRIBED_ERROR = "21610"
+"""Twilio's "unsubscribed recipient": the tenant texted STOP at the carrier; kept as an opt-out."""
+
+
+class StatusUpdate(Protocol):
+    """A provider's status callback as the channels parse it (``bot.channels.base.StatusUpdate``)."""
+
+    @property
+    def channel(self) -> Channel: ...
+    @property
+    def provider_id(self) -> str: ...
+    @property
+    def status(self) -> MessageStatus: ...
+    @property
+    def error_code(self) -> str | None: ...
 
 # Higher rank wins; equal rank keeps the first. Final outcomes share a rank so a late "failed"
 # cannot overwrite "delivered" or the other way round; only "read" goes beyond "delivered".
