@@ -14,10 +14,12 @@ it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation_events import apply_events
@@ -29,6 +31,8 @@ from storage.models import Direction, Message, Task, TaskKind, Tenant
 
 log = logging.getLogger("bokvar.conversation")
 
+BUSY_RETRIES = 3
+BUSY_PAUSE_SECONDS = 0.2
 FAILED_PRIORITY = 15
 """A reply the bot failed to act on goes near the top: the tenant is waiting for an answer."""
 
@@ -92,20 +96,32 @@ def handle_safely(sessions: sessionmaker[Session], message_id: int, clock: Calla
     """:func:`process_inbound` in its own transaction; a failure becomes a task, never a lost reply.
 
     The language models load (once, seconds) before the transaction starts: on SQLite the write
-    lock is taken at its start, and other writers must not wait behind a model load.
+    lock is taken at its start, and other writers must not wait behind a model load. A busy or
+    unreachable database is not the dialogue's fault: the message stays unhandled and the sweep
+    (:func:`process_unhandled`) tries again. This never raises: it runs after the webhook's answer.
     """
     language.warm_up()
+    for attempt in range(BUSY_RETRIES):
+        try:
+            with transaction(sessions) as session:
+                return process_inbound(session, message_id, clock())
+        except OperationalError:
+            if attempt + 1 < BUSY_RETRIES:
+                time.sleep(BUSY_PAUSE_SECONDS * (attempt + 1))
+                continue
+            log.warning("database busy; inbound message %s is left for the sweep", message_id)
+            return None
+        except Exception:  # noqa: BLE001 - any bug must still leave the tenant's words with a person
+            log.exception("the dialogue failed on inbound message %s; a task is opened", message_id)
+            break
     try:
         with transaction(sessions) as session:
-            return process_inbound(session, message_id, clock())
-    except Exception:  # noqa: BLE001 - any bug must still leave the tenant's words with a person
-        log.exception("the dialogue failed on inbound message %s; a task is opened", message_id)
-        with transaction(sessions) as session:
             message = session.get(Message, message_id)
-            if message is None or message.handled_at is not None:
-                return None
-            _open_failure_task(session, message, clock())
-        return None
+            if message is not None and message.handled_at is None:
+                _open_failure_task(session, message, clock())
+    except Exception:  # noqa: BLE001 - the sweep will meet the message again
+        log.exception("could not open a task for inbound message %s; the sweep will retry", message_id)
+    return None
 
 
 def process_unhandled(sessions: sessionmaker[Session], clock: Callable[[], datetime], limit: int = 200) -> int:

@@ -10,8 +10,10 @@ wait its turn instead (the recipe from SQLAlchemy's SQLite dialect documentation
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -66,8 +68,28 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_registry_lock = threading.Lock()
+
+
+def _writer_turn(factory: sessionmaker[Session]) -> AbstractContextManager[object]:
+    """On SQLite, threads of one process take turns for the write lock through a Python lock.
+
+    SQLite's busy handler polls with growing sleeps, which is unfair: under many concurrent
+    writers (a burst of webhooks while the dialogue and the dispatcher write) one of them can
+    wait past the busy timeout and fail. A process-wide lock queues them instead; other
+    processes still meet at SQLite's own lock and its busy timeout. PostgreSQL needs nothing.
+    """
+    engine = factory.kw.get("bind")
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _registry_lock:
+        lock = _sqlite_writers.setdefault(engine, threading.RLock())
+    return lock
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit if the block ends normally, roll back on any exception."""
-    with factory() as session, session.begin():
+    with _writer_turn(factory), factory() as session, session.begin():
         yield session
