@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.dialogue import CaseFacts, ConversationState, Facts, Slot, state_after_sending
 from scheduler.calendar import STOCKHOLM, next_business_day
+from storage.consent_rules import ConsentState, state_of
 from storage.models import (
     Case,
     Consent,
@@ -104,20 +105,13 @@ def _free_slots(session: Session, now: datetime) -> tuple[Slot, ...]:
 
 
 def valid_consent(session: Session, tenant: Tenant, now: datetime) -> Consent | None:
-    """A consent given for the tenant's own municipality, in force now and not withdrawn."""
-    return session.scalar(
+    """A consent in force now by the same rule the console shares under (:mod:`storage.consent_rules`)."""
+    given = session.scalars(
         select(Consent)
-        .where(
-            Consent.tenant_id == tenant.id,
-            Consent.status == ConsentStatus.GIVEN,
-            Consent.withdrawn_at.is_(None),
-            Consent.municipality_id == tenant.municipality_id,
-            or_(Consent.valid_from.is_(None), Consent.valid_from <= now),
-            Consent.expires_at > now,
-        )
-        .order_by(Consent.captured_at.desc())
-        .limit(1)
+        .where(Consent.tenant_id == tenant.id, Consent.status == ConsentStatus.GIVEN)
+        .order_by(Consent.captured_at.desc(), Consent.id.desc())
     )
+    return next((c for c in given if state_of(c, tenant, now) is ConsentState.VALID), None)
 
 
 def last_consent_text(session: Session, tenant_id: int) -> Message | None:

@@ -14,27 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from staff import audit
 from staff.auth import Viewer
-from storage.models import Consent, ConsentDisclosure, ConsentStatus, StaffUser, Tenant
-
-SHARING_DIRECTIONS = ("both", "landlord_to_party")
-
-
-class ConsentState(StrEnum):
-    VALID = "valid"
-    NONE = "none"
-    REFUSED = "refused"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
-    NOT_YET_VALID = "not_yet_valid"
-    OTHER_MUNICIPALITY = "other_municipality"
-    WRONG_DIRECTION = "wrong_direction"
+from storage.consent_rules import ConsentState, state_of
+from storage.models import Consent, ConsentDisclosure, StaffUser, Tenant
 
 
 @dataclass(frozen=True)
@@ -63,22 +50,6 @@ class ConsentSummary:
     @property
     def may_share(self) -> bool:
         return self.state is ConsentState.VALID
-
-
-def state_of(consent: Consent, tenant: Tenant, now: datetime) -> ConsentState:
-    if consent.status is ConsentStatus.REFUSED:
-        return ConsentState.REFUSED
-    if consent.status is ConsentStatus.WITHDRAWN or consent.withdrawn_at is not None:
-        return ConsentState.WITHDRAWN
-    if consent.municipality_id != tenant.municipality_id:
-        return ConsentState.OTHER_MUNICIPALITY
-    if consent.valid_from is not None and consent.valid_from > now:
-        return ConsentState.NOT_YET_VALID
-    if consent.expires_at is None or consent.expires_at <= now:
-        return ConsentState.EXPIRED
-    if consent.direction not in SHARING_DIRECTIONS:
-        return ConsentState.WRONG_DIRECTION
-    return ConsentState.VALID
 
 
 def consent_summary(session: Session, tenant: Tenant, now: datetime) -> ConsentSummary:
