@@ -102,6 +102,15 @@ def _task(session: Session, task_id: int) -> Task:
     return task
 
 
+def task_with_tenant(session: Session, task_id: int) -> tuple[Task, Tenant]:
+    """A task about a tenant (reply, share, preview need one); :class:`TaskNotFound` otherwise."""
+    task = _task(session, task_id)
+    tenant = session.get(Tenant, task.tenant_id) if task.tenant_id is not None else None
+    if tenant is None:
+        raise TaskNotFound(task_id)
+    return task, tenant
+
+
 def case_of(session: Session, task: Task) -> Case | None:
     """The task's own case, else the tenant's newest open case (a task about a reply has none)."""
     if task.case_id is not None:

@@ -54,7 +54,7 @@ from staff.audit import recent_entries
 from staff.auth import AddressThrottle, LoginOutcome, Viewer
 from staff.disclosure import DisclosureRefused, share_with_social_services
 from storage.database import transaction
-from storage.models import CaseOutcome, StaffRole, Tenant
+from storage.models import CaseOutcome, StaffRole
 
 PREFIX = "/console"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -314,11 +314,7 @@ def task_reply(page: Page) -> Response:
     task_id = page.int_param("task_id")
 
     def reply(session: Session) -> Response:
-        task = session.get(tasks.Task, task_id)
-        if task is None or task.tenant_id is None:
-            raise tasks.TaskNotFound(task_id)
-        tenant = session.get(Tenant, task.tenant_id)
-        assert tenant is not None
+        task, tenant = tasks.task_with_tenant(session, task_id)
         mode = page.field("mode", "text")
         body = page.field("body") if mode == "text" else ""
         key = page.field("template_key") if mode == "template" else ""
@@ -414,11 +410,7 @@ def task_share(page: Page) -> Response:
     task_id = page.int_param("task_id")
 
     def share(session: Session) -> Response:
-        task = session.get(tasks.Task, task_id)
-        if task is None or task.tenant_id is None:
-            raise tasks.TaskNotFound(task_id)
-        tenant = session.get(Tenant, task.tenant_id)
-        assert tenant is not None
+        task, tenant = tasks.task_with_tenant(session, task_id)
         try:
             disclosure = share_with_social_services(session, viewer, tenant, page.now, page.field("note"), task.id)
         except DisclosureRefused as refused:
@@ -447,11 +439,10 @@ def api_task_template(page: Page) -> Response:
     task_id = page.int_param("task_id")
     key = page.data.get("key", "")
     with page.console.sessions() as session:
-        task = session.get(tasks.Task, task_id)
-        if task is None or task.tenant_id is None:
+        try:
+            task, tenant = tasks.task_with_tenant(session, task_id)
+        except tasks.TaskNotFound:
             return JSONResponse({"error": "no such task"}, status_code=404)
-        tenant = session.get(Tenant, task.tenant_id)
-        assert tenant is not None
         try:
             rendered = replies.preview_template(tenant, tasks.case_of(session, task), str(key))
         except (replies.ReplyError, MessagesError) as error:
