@@ -219,27 +219,8 @@ def _opt_out(turn: _Turn, event: OptOut) -> None:
     point = turn.point()
     if point is not None and point.channel is event.channel:
         opt_out_contact_point(point, CONSENT_OPT_OUT_SOURCE, turn.now)
-    _withdraw_pending(turn, "opted_out")
-
-
-def _withdraw_pending(turn: _Turn, reason: str) -> None:
-    """Pending planned messages that can no longer reach the tenant are withdrawn with a reason."""
-    reachable = turn.session.scalar(
-        select(ContactPoint.id).where(
-            ContactPoint.tenant_id == turn.tenant.id, ContactPoint.active.is_(True),
-            ContactPoint.opted_out.is_(False),
-        ).limit(1)
-    )
-    if reachable is not None:
-        return  # another channel still works; the dispatcher falls back to it
-    turn.session.execute(
-        update(OutboxItem)
-        .where(
-            OutboxItem.tenant_id == turn.tenant.id, OutboxItem.kind == OutboxKind.PLANNED,
-            OutboxItem.status == OutboxStatus.PENDING,
-        )
-        .values(status=OutboxStatus.WITHDRAWN, withdrawn_reason=reason)
-    )
+    # Pending planned rows need nothing here: the dispatcher asks the planner's withdraw_reason at
+    # send time (opted out on every channel -> withdrawn), and the planner tells staff.
 
 
 def _opt_in(turn: _Turn, event: OptIn) -> None:
